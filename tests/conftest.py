@@ -1,0 +1,19 @@
+"""Fixtures shared by every test; server fixtures live in tests/fixtures_*.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+pytest_plugins = ["tests.fixtures_emulator"]
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Remove STREAMPIXEL_* variables so no test depends on the caller's shell."""
+    for name in list(os.environ):
+        if name.startswith("STREAMPIXEL_"):
+            monkeypatch.delenv(name)
+    yield

@@ -1,5 +1,6 @@
 """Streampixel build releases as Pulumi resources: previewable, reviewable, revertible."""
 
+from streampixel_pulumi.client import StreampixelClient
 from streampixel_pulumi.errors import (
     AccessDenied,
     APIError,
@@ -33,6 +34,7 @@ __all__ = [
     "ProjectNotFound",
     "RateLimited",
     "ServerError",
+    "StreampixelClient",
     "StreampixelError",
     "TransportError",
     "UnexpectedResponse",

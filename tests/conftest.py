@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,9 +10,8 @@ pytest_plugins = ["tests.fixtures_emulator"]
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove STREAMPIXEL_* variables so no test depends on the caller's shell."""
     for name in list(os.environ):
         if name.startswith("STREAMPIXEL_"):
             monkeypatch.delenv(name)
-    yield

@@ -1,5 +1,6 @@
 import pytest
 
+
 @pytest.fixture
 def emulator():
     return 1

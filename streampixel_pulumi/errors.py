@@ -71,7 +71,8 @@ class APIError(StreampixelError):
     """Streampixel answered with an error.
 
     `status_code` is the HTTP status, `api_message` the body's ``message`` verbatim (None if
-    the body had none) and `hint` what the user should do about it.
+    the body had none), `hint` what the user should do about it and `service` who answered
+    (Streampixel, or the webhook receiver for status reads).
     """
 
     retry_safe = False
@@ -83,13 +84,15 @@ class APIError(StreampixelError):
         api_message: str | None,
         *,
         hint: str | None = None,
+        service: str = "Streampixel",
     ) -> None:
         self.status_code = status_code
         self.api_message = api_message
         self.hint = hint if hint is not None else self.default_hint
+        self.service = service
         status = f"HTTP {status_code}" if status_code is not None else "no status"
         said = f": {api_message}" if api_message else ""
-        super().__init__(f"Streampixel answered {status}{said}. {self.hint}")
+        super().__init__(f"{service} answered {status}{said}. {self.hint}")
 
 
 class BadRequest(APIError):
@@ -155,12 +158,14 @@ class RateLimited(APIError):
         *,
         retry_after: float,
         hint: str | None = None,
+        service: str = "Streampixel",
     ) -> None:
         self.retry_after = retry_after
         super().__init__(
             status_code,
             api_message,
             hint=hint or f"Retry in {retry_after:g} s; run one deploy per user at a time.",
+            service=service,
         )
 
 
@@ -189,16 +194,17 @@ class TransportError(StreampixelError):
     was never made, True when it was sent and the answer was lost, so the call may have landed.
     """
 
-    def __init__(self, problem: str, *, sent: bool) -> None:
+    def __init__(self, problem: str, *, sent: bool, service: str = "Streampixel") -> None:
         self.problem = problem
         self.sent = sent
+        self.service = service
         if sent:
             after = (
-                "The request may have reached Streampixel and may have taken effect; "
-                "check the dashboard before running again."
+                f"The request may have reached {service} and may have taken effect; "
+                "check before running again."
             )
         else:
-            after = "The request did not reach Streampixel; it is safe to run again."
+            after = f"The request did not reach {service}; it is safe to run again."
         super().__init__(f"{problem}. {after}")
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_emulator"]
+pytest_plugins = ["tests.fixtures_emulator", "tests.fixtures_receiver"]
 
 
 @pytest.fixture(autouse=True)

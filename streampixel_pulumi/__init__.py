@@ -1,6 +1,7 @@
 """Streampixel build releases as Pulumi resources: previewable, reviewable, revertible."""
 
-from streampixel_pulumi.client import StreampixelClient
+from typing import TYPE_CHECKING
+
 from streampixel_pulumi.errors import (
     AccessDenied,
     APIError,
@@ -20,6 +21,11 @@ from streampixel_pulumi.errors import (
     UploadNotFound,
     WaitTimeout,
 )
+from streampixel_pulumi.provider import BuildReleaseProvider
+from streampixel_pulumi.resource import BuildRelease, BuildReleaseArgs
+
+if TYPE_CHECKING:
+    from streampixel_pulumi.client import StreampixelClient
 
 __all__ = [
     "APIError",
@@ -27,6 +33,9 @@ __all__ = [
     "AuthError",
     "BadRequest",
     "BuildNotReady",
+    "BuildRelease",
+    "BuildReleaseArgs",
+    "BuildReleaseProvider",
     "ConfigError",
     "DistributionRejected",
     "InputError",
@@ -41,3 +50,17 @@ __all__ = [
     "UploadNotFound",
     "WaitTimeout",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load the HTTP client (httpx, pydantic) on first use only.
+
+    Every `pulumi preview` and `pulumi up` imports this package, and a program needs only
+    BuildRelease: see benchmarks/import_cost.py.
+    """
+    if name == "StreampixelClient":
+        from streampixel_pulumi.client import StreampixelClient
+
+        return StreampixelClient
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

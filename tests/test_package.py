@@ -8,6 +8,7 @@ import sys
 
 import streampixel_pulumi
 
+# pyyaml is not listed: pulumi itself imports it.
 SERVER_MODULES = (
     "fastapi",
     "uvicorn",
@@ -15,7 +16,6 @@ SERVER_MODULES = (
     "streampixel_pulumi.emulator",
     "streampixel_pulumi.webhooks.receiver",
     "streampixel_pulumi.serving",
-    "yaml",
 )
 
 
@@ -41,3 +41,19 @@ def test_import_loads_no_server_framework() -> None:
     loaded = set(json.loads(out.stdout))
     for name in SERVER_MODULES:
         assert name not in loaded, name
+
+
+def test_import_loads_no_http_client_or_pydantic() -> None:
+    """A Pulumi program pays only for BuildRelease: httpx and pydantic load on first use."""
+    code = "import json, sys, streampixel_pulumi; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "httpx" not in loaded
+    assert "pydantic" not in loaded
+
+
+def test_client_is_exported_on_first_use() -> None:
+    """StreampixelClient is reachable from the package root although loaded lazily."""
+    from streampixel_pulumi.client import StreampixelClient
+
+    assert streampixel_pulumi.StreampixelClient is StreampixelClient

@@ -47,7 +47,7 @@ class Sizes:
 DEFAULT = Sizes(
     preview_resources=100,
     preview_runs=7,
-    import_runs=11,
+    import_runs=21,
     makespan_projects=5,
     makespan_window=1.0,
     makespan_runs=3,

@@ -40,9 +40,13 @@ def check_inputs(news: Mapping[str, Any]) -> list[Failure]:
     problem = _triggers_problem(news.get("triggers"))
     if problem:
         failures.append(("triggers", problem))
-    problem = _deadline_problem(news.get("deadline_seconds"))
+    for name in ("deadline_seconds", "confirm_deadline_seconds"):
+        problem = _deadline_problem(news.get(name))
+        if problem:
+            failures.append((name, problem))
+    problem = _flag_problem(news.get("confirm"))
     if problem:
-        failures.append(("deadline_seconds", problem))
+        failures.append(("confirm", problem))
     return failures
 
 
@@ -95,6 +99,12 @@ def _json_problem(value: Any, depth: int) -> str | None:
                 return f"[{key!r}] {problem}"
         return None
     return f"is a {type(value).__name__}, not a JSON value (string, number, bool, null, list, map)"
+
+
+def _flag_problem(value: Any) -> str | None:
+    if value is None or is_unknown(value) or isinstance(value, bool):
+        return None
+    return f"must be true or false (or left out to follow streampixel:confirm), got {type(value).__name__}"
 
 
 def _deadline_problem(value: Any) -> str | None:

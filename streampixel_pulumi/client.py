@@ -44,6 +44,12 @@ _DURATION = re.compile(
 )
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
+# A 2xx that does not confirm: Streampixel answered, so the call may well have taken effect.
+_MAY_HAVE = (
+    "It is unknown whether the request took effect; check the Streampixel dashboard before "
+    "running again."
+)
+
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -119,13 +125,14 @@ class StreampixelClient:
             )
         if result.success is None and not result.message:
             raise errors.UnexpectedResponse(
-                200, None, hint="The answer has neither success nor message; nothing confirms it."
+                200, None, hint=f"The answer has neither success nor message. {_MAY_HAVE}"
             )
         if result.upload_id is not None and result.upload_id != upload_id:
             raise errors.UnexpectedResponse(
                 200,
                 self._redact(result.message),
-                hint=f"Streampixel reported upload {result.upload_id!r}, not the one requested.",
+                hint=f"Streampixel reported upload {result.upload_id!r}, not the one "
+                f"requested. {_MAY_HAVE}",
             )
         return result
 
@@ -188,7 +195,9 @@ class StreampixelClient:
             except ValidationError as exc:
                 fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
                 raise errors.UnexpectedResponse(
-                    status, message, hint=f"Unexpected field types in the answer: {fields}."
+                    status,
+                    message,
+                    hint=f"Unexpected field types in the answer: {fields}. {_MAY_HAVE}",
                 ) from None
         raise _api_error(response, body, message)
 
@@ -309,10 +318,13 @@ def _api_error(
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object, or None when it is not one (HTML, garbage, a list)."""
+    """The body as a JSON object, or None when it is not one (HTML, garbage, a list).
+
+    Nesting deep enough to exhaust the parser's recursion is garbage too.
+    """
     try:
         data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

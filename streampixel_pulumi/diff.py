@@ -2,7 +2,8 @@
 
 `olds` are the previous OUTPUTS, not inputs (shared/pulumi-dynamic-providers.md); every
 create and update therefore returns the inputs among its outputs. Only the meaningful inputs
-count: credentials, endpoint and deadlines live elsewhere or change nothing on Streampixel,
+count: credentials, endpoint, deadlines and confirmation (``confirm``,
+``confirm_deadline_seconds``) live elsewhere or change nothing on Streampixel,
 and the pickled ``__provider`` blob must never cause a distribution, which is why the result
 is always explicit (``changes=None`` would let the engine compare ``__provider`` itself).
 """
@@ -72,7 +73,8 @@ def decide(resource_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -
 
     - project_id changed (or unknown) -> replacement: a release belongs to one project;
     - upload_id or triggers changed (or unknown) -> update: one distribution;
-    - anything else (credentials, endpoint, deadlines, the ``__provider`` blob) -> no change.
+    - anything else (credentials, endpoint, deadlines, confirmation settings, the
+      ``__provider`` blob, outputs such as ``status``) -> no change.
     """
     changed: list[str] = []
     replaces: list[str] = []

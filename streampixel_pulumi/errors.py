@@ -215,8 +215,9 @@ class WaitTimeout(StreampixelError):
 class DistributionRejected(StreampixelError):
     """Streampixel rejected the build (webhook build.rejected); `objection` says why."""
 
-    def __init__(self, upload_id: str, objection: str | None) -> None:
+    def __init__(self, upload_id: str, objection: str | None, *, hint: str | None = None) -> None:
         self.upload_id = upload_id
         self.objection = objection
         reason = objection or "no objection given"
-        super().__init__(f"Streampixel rejected upload {upload_id}: {reason}")
+        after = f" {hint}" if hint else ""
+        super().__init__(f"Streampixel rejected upload {upload_id}: {reason}.{after}")

@@ -8,7 +8,10 @@ an empty ``__dict__`` (small, byte-identical across runs and checkouts); credent
 client per call.
 
 One provider process serves all resources with 4 threads on one object, so nothing here keeps
-per-call state on ``self``; pacing.py spaces the calls of one user.
+per-call state on ``self``; pacing.py spaces the calls of one user. With confirmation on
+(``confirm`` input or ``streampixel:confirm``), confirm.py waits after the trigger for the
+webhook receiver to report the build distributing, live or rejected, and ``read`` (refresh)
+asks it again.
 See shared/pulumi-dynamic-providers.md for what the engine sends to each method.
 """
 
@@ -43,8 +46,18 @@ __all__ = ["HISTORY_LIMIT", "INPUT_KEYS", "BuildReleaseProvider"]
 HISTORY_LIMIT = 10
 """How many releases `history` keeps (newest last)."""
 
-INPUT_KEYS = ("project_id", "upload_id", "triggers", "deadline_seconds")
+INPUT_KEYS = (
+    "project_id",
+    "upload_id",
+    "triggers",
+    "deadline_seconds",
+    "confirm",
+    "confirm_deadline_seconds",
+)
 """The resource's inputs; every create and update echoes them among its outputs."""
+
+_ECHOED = INPUT_KEYS[2:]
+"""Optional inputs, echoed among the outputs when given."""
 
 
 class BuildReleaseProvider(ResourceProvider):
@@ -53,12 +66,15 @@ class BuildReleaseProvider(ResourceProvider):
     Args:
         transport: an httpx transport for the client (tests only; never pickled by a program).
         environ: the environment to read settings from instead of ``os.environ`` (tests only).
+        status_transport: an httpx transport for the webhook receiver's status client
+            (tests only).
     """
 
     # The blob holds no secret (empty __dict__), so it need not be a secret in state.
     serialize_as_secret_always = False
 
     _transport: httpx.BaseTransport | None = None
+    _status_transport: httpx.BaseTransport | None = None
     _environ: Mapping[str, str] | None = None
     _config: ConfigSource | None = None
 
@@ -67,11 +83,14 @@ class BuildReleaseProvider(ResourceProvider):
         *,
         transport: httpx.BaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
+        status_transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__()
         # Only set when given, so the instance a program pickles keeps an empty __dict__.
         if transport is not None:
             self._transport = transport
+        if status_transport is not None:
+            self._status_transport = status_transport
         if environ is not None:
             self._environ = environ
 
@@ -124,7 +143,9 @@ class BuildReleaseProvider(ResourceProvider):
         """Refresh: never distributes; returns the stored outputs and the inputs they imply.
 
         Streampixel has no endpoint saying which build is live, so the stored outputs are the
-        best knowledge; returning matching inputs keeps a refresh from showing a phantom diff.
+        best knowledge, except `status` when confirmation is on: the webhook receiver may
+        have heard more since (see `_refreshed`). Returning matching inputs keeps a refresh
+        from showing a phantom diff.
         """
         if not props.get("upload_id"):
             raise InputError(
@@ -132,7 +153,7 @@ class BuildReleaseProvider(ResourceProvider):
                 "BuildRelease cannot be imported or read without its state: "
                 "declare it in the program and run `pulumi up`",
             )
-        outs = {key: value for key, value in props.items() if key != "__provider"}
+        outs = self._refreshed({key: value for key, value in props.items() if key != "__provider"})
         inputs = {key: props[key] for key in INPUT_KEYS if props.get(key) is not None}
         return ReadResult(id_, outs, inputs)
 
@@ -153,7 +174,12 @@ class BuildReleaseProvider(ResourceProvider):
         history: list[dict[str, str]],
         action: str,
     ) -> dict[str, Any]:
-        """Make one accepted distribute-file call (see release.py) and return every output."""
+        """Make one accepted distribute-file call (see release.py) and return every output.
+
+        With confirmation on, every setting it needs is checked before any request, and the
+        wait after the trigger (confirm.py) sets `status`: live, unconfirmed, or a failure
+        when the build was rejected.
+        """
         # Imported on first use, so a preview (Configure, Check, Diff) never loads the HTTP
         # client, pydantic or file locks: see benchmarks/preview.py.
         from streampixel_pulumi.config import Settings
@@ -163,6 +189,22 @@ class BuildReleaseProvider(ResourceProvider):
         project_id = str(news["project_id"])
         upload_id = str(news["upload_id"])
         deadline_seconds = float(news.get("deadline_seconds") or settings.deadline_seconds)
+        wanted = news.get("confirm")
+        confirmation = None
+        if wanted is True or (wanted is None and settings.confirm):
+            from streampixel_pulumi.confirm import Confirmation
+
+            settings.require_credentials()
+            confirmation = Confirmation(
+                settings,
+                project_id,
+                upload_id,
+                deadline_seconds=float(
+                    news.get("confirm_deadline_seconds") or settings.confirm_deadline_seconds
+                ),
+                transport=self._status_transport,
+            )
+            confirmation.prepare()
         triggered = trigger(
             settings,
             project_id,
@@ -183,10 +225,39 @@ class BuildReleaseProvider(ResourceProvider):
             "history": [*history, entry][-HISTORY_LIMIT:],
             "message": triggered.message,
         }
-        for key in ("triggers", "deadline_seconds"):
+        if confirmation is not None:
+            outcome = confirmation.wait(triggered)
+            outs["status"] = outcome.status
+            outs["confirm_since"] = outcome.since.isoformat()
+        for key in _ECHOED:
             if news.get(key) is not None:
                 outs[key] = news[key]
         return outs
+
+    def _refreshed(self, outs: dict[str, Any]) -> dict[str, Any]:
+        """`outs` with `status` re-read from the webhook receiver when confirmation is on.
+
+        Never raises and never distributes: a refresh keeps the stored status, with a warning,
+        when the settings are broken or the receiver cannot be asked.
+        """
+        from streampixel_pulumi.config import Settings, confirm_requested
+        from streampixel_pulumi.errors import ConfigError
+
+        wanted = outs.get("confirm")
+        try:
+            if not isinstance(wanted, bool):
+                wanted = confirm_requested(self._config, self._environ)
+            if not wanted:
+                return outs
+            settings = Settings.load(self._config, self._environ)
+        except ConfigError as error:
+            Progress(str(outs.get("project_id")), every=15.0).say(
+                f"warning: refresh kept status {outs.get('status')!r}: {error}"
+            )
+            return outs
+        from streampixel_pulumi.confirm import refresh
+
+        return refresh(settings, outs, transport=self._status_transport)
 
 
 def _history(value: Any) -> list[dict[str, str]]:

@@ -35,11 +35,17 @@ __all__ = ["Triggered", "trigger"]
 
 @dataclass(frozen=True)
 class Triggered:
-    """What Streampixel said when it accepted a distribution, and when."""
+    """What Streampixel said when it accepted a distribution, and when.
+
+    `triggered_at` is the moment the accepted answer arrived (ISO 8601, seconds, UTC): the
+    output. `started_at` is when the accepted request was sent, at full precision: webhook
+    events of this distribution cannot be older (confirm.py compares against it).
+    """
 
     region: str | None
     message: str | None
     triggered_at: str
+    started_at: datetime
 
 
 def trigger(
@@ -64,10 +70,15 @@ def trigger(
         timeout=settings.http_timeout_seconds,
         transport=transport,
     ) as client:
-        result = _distribute(client, pacer, waiter, project_id, upload_id, user_id)
+        result, started_at = _distribute(client, pacer, waiter, project_id, upload_id, user_id)
     triggered_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     progress.say(f"{action} of upload {upload_id} triggered ({result.message or 'accepted'})")
-    return Triggered(region=result.region, message=result.message, triggered_at=triggered_at)
+    return Triggered(
+        region=result.region,
+        message=result.message,
+        triggered_at=triggered_at,
+        started_at=started_at,
+    )
 
 
 def _distribute(
@@ -77,15 +88,17 @@ def _distribute(
     project_id: str,
     upload_id: str,
     user_id: str,
-) -> DistributeResult:
+) -> tuple[DistributeResult, datetime]:
     """Call distribute-file until Streampixel accepts it, within the waiter's deadline.
 
-    Each attempt takes the user's pacing turn and records what it spent; retry waits happen
-    outside the turn so other projects of the user can use the slots in between.
+    Returns the answer and when the accepted request was sent. Each attempt takes the user's
+    pacing turn and records what it spent; retry waits happen outside the turn so other
+    projects of the user can use the slots in between.
     """
     interval = pacer.interval
     while True:
         with pacer.turn(waiter) as turn:
+            started_at = datetime.now(timezone.utc)
             try:
                 result = client.distribute_file(project_id, upload_id)
             except RateLimited as error:
@@ -101,7 +114,7 @@ def _distribute(
                 failure = error
             else:
                 turn.spend(interval)
-                return result
+                return result, started_at
         delay = retry_delay(failure, interval=interval)
         if delay is None:
             raise _explain(failure, project_id, upload_id, user_id) from None

@@ -104,6 +104,7 @@ class StatusClient:
         *,
         project_id: str | None = None,
         since: datetime | None = None,
+        timeout: float | None = None,
     ) -> UploadStatus | None:
         """What the receiver heard about `upload_id`; None if it heard nothing (yet).
 
@@ -113,6 +114,8 @@ class StatusClient:
             since: only count events whose timestamp is at or after this moment, e.g. the
                 time distribute-file was called, so an earlier release of the same upload is
                 not mistaken for this one.
+            timeout: seconds for this request instead of the client's (e.g. what is left of
+                a deadline).
         """
         if not upload_id:
             raise InputError("upload_id", "must not be empty")
@@ -121,7 +124,7 @@ class StatusClient:
             params["project_id"] = project_id
         if since is not None:
             params["since"] = to_utc(since).isoformat()
-        response = self._get(f"/uploads/{quote(upload_id, safe='')}", params)
+        response = self._get(f"/uploads/{quote(upload_id, safe='')}", params, timeout)
         if response.status_code == 404 and self._message(response) == NO_EVENTS_MESSAGE:
             return None
         return self._parse(response, UploadStatus)
@@ -139,10 +142,14 @@ class StatusClient:
         response = self._get(path, {"limit": str(limit)})
         return self._parse(response, ProjectEvents).events
 
-    def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
+    def _get(
+        self, path: str, params: dict[str, str], timeout: float | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         try:
-            return self._http.get(path, params=params, headers=headers)
+            if timeout is None:
+                return self._http.get(path, params=params, headers=headers)
+            return self._http.get(path, params=params, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
             raise _translate(exc) from None
 

@@ -48,6 +48,10 @@ def test_valid_inputs_have_no_failures() -> None:
         (with_(deadline_seconds="60"), "deadline_seconds", "number of seconds"),
         (with_(deadline_seconds=True), "deadline_seconds", "number of seconds"),
         (with_(deadline_seconds=float("inf")), "deadline_seconds", "finite"),
+        (with_(confirm="yes"), "confirm", "true or false"),
+        (with_(confirm=1), "confirm", "true or false"),
+        (with_(confirm_deadline_seconds=0), "confirm_deadline_seconds", "greater than zero"),
+        (with_(confirm_deadline_seconds="soon"), "confirm_deadline_seconds", "number of seconds"),
     ],
     ids=[
         "project-missing",
@@ -66,6 +70,10 @@ def test_valid_inputs_have_no_failures() -> None:
         "deadline-string",
         "deadline-bool",
         "deadline-infinite",
+        "confirm-string",
+        "confirm-number",
+        "confirm-deadline-zero",
+        "confirm-deadline-string",
     ],
 )
 def test_invalid_input_is_a_failure_naming_property_and_problem(
@@ -75,6 +83,12 @@ def test_invalid_input_is_a_failure_naming_property_and_problem(
     failures = check_inputs(news)
     assert [name for name, _ in failures] == [prop]
     assert fragment in failures[0][1]
+
+
+def test_confirmation_inputs_are_valid_when_bool_and_positive() -> None:
+    """confirm true or false and a positive confirm_deadline_seconds pass."""
+    assert check_inputs(with_(confirm=True, confirm_deadline_seconds=120.0)) == []
+    assert check_inputs(with_(confirm=False, confirm_deadline_seconds=1)) == []
 
 
 def test_several_problems_are_all_reported() -> None:
@@ -96,6 +110,8 @@ def test_unknown_values_pass_through() -> None:
         "upload_id": Unknown(),
         "triggers": [Unknown(), {"k": Unknown()}],
         "deadline_seconds": Unknown(),
+        "confirm": Unknown(),
+        "confirm_deadline_seconds": Unknown(),
     }
     assert check_inputs(news) == []
     assert check_inputs(with_(triggers=Unknown())) == []

@@ -345,10 +345,14 @@ def test_invalid_base_url_is_a_config_error_naming_api_url() -> None:
 
 def test_api_key_absent_from_client_and_request_reprs() -> None:
     """Neither the client's repr nor a request model's repr shows the key."""
+    from pydantic import SecretStr
+
     from streampixel_pulumi.models import DistributeRequest
 
     client = make_client(answer(200, {}))
-    request = DistributeRequest(apiKey=KEY, userId=USER, projectId=PROJECT, uploadId=UPLOAD)
+    request = DistributeRequest(
+        apiKey=SecretStr(KEY), userId=USER, projectId=PROJECT, uploadId=UPLOAD
+    )
     for text in (repr(client), str(client), repr(request), str(request)):
         assert KEY not in text
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import Config
 
-from streampixel_pulumi.config import DEFAULT_API_URL, STACK_KEYS, Settings
+from streampixel_pulumi.config import DEFAULT_API_URL, STACK_KEYS, Settings, confirm_requested
 from streampixel_pulumi.errors import ConfigError
 
 KEY = "sk-test-0123456789"
@@ -23,6 +23,10 @@ def test_defaults_apply_when_nothing_is_configured(tmp_path: Path) -> None:
     assert settings.rate_limit_seconds == 120
     assert settings.http_timeout_seconds == 30
     assert settings.progress_seconds == 15
+    assert settings.confirm is False
+    assert (settings.status_url, settings.status_token) == (None, None)
+    assert settings.confirm_deadline_seconds == 900
+    assert settings.poll_seconds == 10
 
 
 def test_stack_config_wins_over_environment() -> None:
@@ -68,6 +72,13 @@ def test_api_key_is_masked_in_repr_and_str() -> None:
         ("stack", "streampixel:userId", "has space"),
         ("env", "STREAMPIXEL_DEADLINE_SECONDS", "nan"),
         ("env", "STREAMPIXEL_API_URL", "not a url"),
+        ("stack", "streampixel:confirm", "maybe"),
+        ("env", "STREAMPIXEL_CONFIRM", "enabled"),
+        ("stack", "streampixel:statusUrl", "receiver.internal:8787"),
+        ("stack", "streampixel:statusUrl", "https://u:p@hooks.example.com"),
+        ("stack", "streampixel:statusToken", "two words"),
+        ("stack", "streampixel:confirmDeadlineSeconds", "0"),
+        ("env", "STREAMPIXEL_POLL_SECONDS", "-0.5"),
     ],
     ids=[
         "deadline-text",
@@ -78,6 +89,13 @@ def test_api_key_is_masked_in_repr_and_str() -> None:
         "user-space",
         "env-deadline-nan",
         "env-url",
+        "confirm-word",
+        "env-confirm-word",
+        "status-url-no-scheme",
+        "status-url-credentials",
+        "status-token-space",
+        "confirm-deadline-zero",
+        "env-poll-negative",
     ],
 )
 def test_invalid_value_raises_config_error_naming_the_key(
@@ -91,6 +109,76 @@ def test_invalid_value_raises_config_error_naming_the_key(
     assert caught.value.key == key
     if len(value) > 3:  # short values such as "0" may occur in the wording itself
         assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("yes", True),
+        ("1", True),
+        ("on", True),
+        ("false", False),
+        ("No", False),
+        ("0", False),
+        ("off", False),
+        (True, True),
+    ],
+    ids=["true", "upper", "yes", "one", "on", "false", "no", "zero", "off", "bool"],
+)
+def test_confirm_reads_the_usual_boolean_words(value: str | bool, expected: bool) -> None:
+    """streampixel:confirm accepts true/false, yes/no, on/off, 1/0 in any case."""
+    assert Settings.load({"streampixel:confirm": value}, {}).confirm is expected
+    assert confirm_requested({"streampixel:confirm": value}, {}) is expected
+
+
+def test_confirmation_settings_come_from_stack_or_environment() -> None:
+    """The receiver URL, token, deadline and poll interval are read like every other key."""
+    settings = Settings.load(
+        {"streampixel:statusUrl": "https://hooks.example.com/", "streampixel:pollSeconds": "0.1"},
+        {
+            "STREAMPIXEL_CONFIRM": "true",
+            "STREAMPIXEL_STATUS_TOKEN": KEY,
+            "STREAMPIXEL_CONFIRM_DEADLINE_SECONDS": "30",
+        },
+    )
+    url, token = settings.require_status()
+    assert (url, token.get_secret_value()) == ("https://hooks.example.com", KEY)
+    assert (settings.confirm, settings.confirm_deadline_seconds, settings.poll_seconds) == (
+        True,
+        30,
+        0.1,
+    )
+    assert KEY not in repr(settings)
+
+
+def test_status_url_must_not_be_the_webhook_url() -> None:
+    """The /hooks/<token> URL given to Streampixel is refused as statusUrl, without echoing it."""
+    hook = "https://hooks.example.com/hooks/hook-token-0123456789abcdef"
+    with pytest.raises(ConfigError) as caught:
+        Settings.load({"streampixel:statusUrl": hook}, {})
+    assert caught.value.key == "streampixel:statusUrl"
+    assert "root URL" in str(caught.value)
+    assert "hook-token-0123456789abcdef" not in str(caught.value)
+
+
+def test_missing_receiver_settings_name_the_keys_and_variables() -> None:
+    """require_status names what is missing, how to set it, and how to turn confirmation off."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.load({"streampixel:statusUrl": "http://127.0.0.1:9"}, {}).require_status()
+    assert caught.value.key == "streampixel:statusToken"
+    text = str(caught.value)
+    assert "pulumi config set --secret streampixel:statusToken" in text
+    assert "STREAMPIXEL_STATUS_TOKEN" in text
+    assert "streampixel:confirm false" in text
+
+
+def test_confirm_requested_ignores_other_broken_settings() -> None:
+    """Whether to confirm is read alone, so a refresh is not stopped by an unrelated typo."""
+    stack = {"streampixel:deadlineSeconds": "soon", "streampixel:confirm": "true"}
+    assert confirm_requested(stack, {}) is True
+    assert confirm_requested({}, {}) is False
 
 
 def test_rate_limit_may_be_zero() -> None:

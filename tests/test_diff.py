@@ -42,6 +42,9 @@ def news(**changes: Any) -> dict[str, Any]:
         (news(), False, []),
         (news(__provider="a-different-blob"), False, []),
         (news(deadline_seconds=30.0), False, []),
+        (news(confirm=True), False, []),
+        (news(confirm=False, confirm_deadline_seconds=60.0), False, []),
+        (news(confirm=Unknown(), confirm_deadline_seconds=Unknown()), False, []),
         (news(project_id="664f000000000000000000ff"), True, ["project_id"]),
         (news(upload_id="u2"), True, []),
         (news(triggers=["b", 1]), True, []),
@@ -55,6 +58,9 @@ def news(**changes: Any) -> dict[str, Any]:
         "unchanged",
         "provider-blob-only",
         "deadline-only",
+        "confirm-on",
+        "confirm-off-with-deadline",
+        "confirm-unknown",
         "project-replaces",
         "upload-updates",
         "triggers-update",
@@ -68,7 +74,7 @@ def news(**changes: Any) -> dict[str, Any]:
 def test_decision_for_each_kind_of_change(
     new: dict[str, Any], changes: bool, replaces: list[str]
 ) -> None:
-    """Only project_id, upload_id and triggers count; project_id replaces."""
+    """Only project_id, upload_id and triggers count; project_id replaces; confirmation never distributes."""
     decision = decide(PROJECT, OLD_OUTPUTS, new)
     assert decision.changes is changes
     assert decision.replaces == replaces

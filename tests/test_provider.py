@@ -20,6 +20,7 @@ from streampixel_pulumi.errors import (
     AccessDenied,
     AuthError,
     ConfigError,
+    DistributionRejected,
     InputError,
     ProjectNotFound,
     ServerError,
@@ -489,3 +490,183 @@ def test_concurrent_creates_of_one_user_are_paced(tmp_path: Path) -> None:
     assert failures == []
     assert sorted(r["body"]["projectId"] for r in api.requests) == projects
     assert min(b - a for a, b in pairwise(api.times)) >= 0.1 - 0.005
+
+
+# --- confirmed releases (the webhook receiver faked by a second MockTransport) -------------
+
+STATUS_URL = "http://receiver.test"
+READ_TOKEN = "read-token-provider-3e8d1f"
+CONFIRMING = {
+    "streampixel:confirm": "true",
+    "streampixel:statusUrl": STATUS_URL,
+    "streampixel:statusToken": READ_TOKEN,
+    "streampixel:pollSeconds": "0.01",
+    "streampixel:confirmDeadlineSeconds": "0.3",
+}
+
+
+class FakeReceiver:
+    """The receiver's /uploads/{id}: no events until Streampixel got a call, then `events`."""
+
+    def __init__(self, api: FakeStreampixel, *events: tuple[str, str | None]) -> None:
+        self.api = api
+        self.events = events
+        self.requests: list[httpx.Request] = []
+        self.down = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("refused")
+        if not self.api.requests or not self.events:
+            return httpx.Response(404, json={"message": "No events received for this upload"})
+        now = datetime.now(timezone.utc).isoformat()
+        records = [
+            {"event": event, "objection": objection, "timestamp": now, "received_at": now}
+            for event, objection in self.events
+        ]
+        upload = request.url.path.rsplit("/", 1)[-1]
+        return httpx.Response(
+            200,
+            json={"upload_id": upload, "project_id": PROJECT, "state": "x", "events": records},
+        )
+
+
+def confirming_provider(
+    api: FakeStreampixel, receiver: FakeReceiver, tmp_path: Path, **stack: str
+) -> BuildReleaseProvider:
+    provider = BuildReleaseProvider(
+        transport=httpx.MockTransport(api),
+        status_transport=httpx.MockTransport(receiver),
+        environ={"STREAMPIXEL_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    config = {
+        "streampixel:apiKey": KEY,
+        "streampixel:userId": USER,
+        "streampixel:apiUrl": API,
+        "streampixel:rateLimitSeconds": "0.01",
+        "streampixel:progressSeconds": "5",
+        **CONFIRMING,
+    }
+    config.update(stack)
+    provider.configure(ConfigureRequest(Config(config, project_name="app")))
+    return provider
+
+
+def test_confirmed_create_is_live_and_records_when_events_count(tmp_path: Path) -> None:
+    """With confirmation on, a distributing event after the trigger makes status live."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api, ("build.distributing", None))
+    provider = confirming_provider(api, receiver, tmp_path)
+    outs = released(provider, confirm=True, confirm_deadline_seconds=5.0)
+    assert outs["status"] == "live"
+    assert datetime.fromisoformat(outs["confirm_since"]) <= datetime.fromisoformat(
+        outs["triggered_at"]
+    ) + timedelta(seconds=1)
+    assert (outs["confirm"], outs["confirm_deadline_seconds"]) == (True, 5.0)
+    assert len(api.requests) == 1
+    assert len(receiver.requests) >= 2  # once before the trigger, then until confirmed
+    assert "since" not in receiver.requests[0].url.params
+    assert "since" in receiver.requests[-1].url.params
+
+
+def test_confirmation_without_receiver_settings_fails_before_any_request(
+    tmp_path: Path,
+) -> None:
+    """confirm on without statusUrl/statusToken fails naming both keys, before any request."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api)
+    provider = confirming_provider(
+        api, receiver, tmp_path, **{"streampixel:statusUrl": "", "streampixel:statusToken": ""}
+    )
+    with pytest.raises(ConfigError) as caught:
+        provider.create(inputs())
+    assert caught.value.key == "streampixel:statusUrl and streampixel:statusToken"
+    assert api.requests == []
+    assert receiver.requests == []
+
+
+def test_resource_confirm_false_beats_stack_config(tmp_path: Path) -> None:
+    """confirm=False on the resource releases without asking the receiver."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api, ("build.distributing", None))
+    outs = released(confirming_provider(api, receiver, tmp_path), confirm=False)
+    assert outs["status"] == "triggered"
+    assert "confirm_since" not in outs
+    assert receiver.requests == []
+
+
+def test_rejection_after_trigger_fails_the_update_after_one_distribution(
+    tmp_path: Path,
+) -> None:
+    """A build.rejected after the accepted trigger fails the update with the objection."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api)
+    provider = confirming_provider(api, receiver, tmp_path, **{"streampixel:confirm": "false"})
+    olds = released(provider)
+    receiver.events = (("build.rejected", "Executable not found in zip"),)
+    with pytest.raises(DistributionRejected) as caught:
+        provider.update(PROJECT, olds, inputs(upload_id="u2", confirm=True))
+    assert caught.value.objection == "Executable not found in zip"
+    assert "rejected upload u2" in str(caught.value)
+    assert "had accepted the distribution" in str(caught.value)
+    assert [r["body"]["uploadId"] for r in api.requests] == ["u1", "u2"]
+
+
+def test_unreachable_receiver_records_an_unconfirmed_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The distribution happened, so a receiver that never answers leaves status unconfirmed."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api)
+    receiver.down = True
+    outs = released(confirming_provider(api, receiver, tmp_path))
+    assert outs["status"] == "unconfirmed"
+    assert len(api.requests) == 1
+    err = capsys.readouterr().err
+    assert "Could not connect to the webhook receiver" in err
+    assert READ_TOKEN not in err
+
+
+def test_read_updates_status_from_the_receiver_without_a_phantom_diff(tmp_path: Path) -> None:
+    """refresh with confirmation on reads a later rejection; inputs stay those of the release."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api, ("build.distributing", None))
+    provider = confirming_provider(api, receiver, tmp_path)
+    outs = released(provider)
+    receiver.events = (("build.distributing", None), ("build.rejected", "Crashes on start"))
+    result = provider.read(PROJECT, {**outs, "__provider": "blob"})
+    assert result.outs is not None
+    assert (result.outs["status"], result.outs["objection"]) == ("rejected", "Crashes on start")
+    assert result.inputs == {"project_id": PROJECT, "upload_id": "u1"}
+    assert provider.diff(PROJECT, result.outs, inputs()).changes is False
+    assert len(api.requests) == 1
+
+
+def test_read_without_confirmation_asks_no_receiver(tmp_path: Path) -> None:
+    """With confirmation off, refresh stays offline and returns the stored outputs."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api, ("build.rejected", "x"))
+    provider = confirming_provider(api, receiver, tmp_path, **{"streampixel:confirm": "false"})
+    outs = released(provider)
+    assert provider.read(PROJECT, outs).outs == outs
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [{}, {"streampixel:confirm": "maybe"}, {"streampixel:pollSeconds": "often"}],
+    ids=["receiver-down", "broken-confirm-setting", "broken-other-setting"],
+)
+def test_read_keeps_the_stored_status_when_it_cannot_ask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: dict[str, str]
+) -> None:
+    """A refresh never fails for the receiver or a broken setting: status stands, with a warning."""
+    api = FakeStreampixel()
+    receiver = FakeReceiver(api, ("build.distributing", None))
+    outs = released(confirming_provider(api, receiver, tmp_path))
+    receiver.down = True
+    capsys.readouterr()
+    provider = confirming_provider(api, receiver, tmp_path, **stack)
+    assert provider.read(PROJECT, outs).outs == outs
+    assert "warning: refresh kept status 'live'" in capsys.readouterr().err

@@ -127,6 +127,7 @@ def _deep(depth: int) -> bytes:
         (json.dumps({**envelope(SAVE), "timestamp": "9999-12-31T23:59:59-05:00"}).encode(), 422),
         (json.dumps({k: v for k, v in envelope(SAVE).items() if k != "event"}).encode(), 422),
         (json.dumps({**envelope(SAVE), "timestamp": 1e308}).encode(), 422),
+        (json.dumps({**envelope(REJ), "objection": "\ud800 x"}).encode(), 400),
     ],
     ids=[
         "empty",
@@ -140,6 +141,7 @@ def _deep(depth: int) -> bytes:
         "timestamp-overflow",
         "event-missing",
         "timestamp-huge-number",
+        "lone-surrogate",
     ],
 )
 def test_malformed_body_gets_4xx_with_message(
@@ -298,6 +300,21 @@ def test_read_api_filters_by_project_and_since(webhook_receiver: ReceiverServer)
     none = _upload(webhook_receiver, since="2025-03-02T00:00:00Z")
     assert none.status_code == 404
     assert _upload(webhook_receiver, since="tomorrow").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+    ids=["before-year-1-in-utc", "after-year-9999-in-utc"],
+)
+def test_since_out_of_range_in_utc_is_422_not_500(
+    webhook_receiver: ReceiverServer, since: str
+) -> None:
+    """A since that cannot be converted to UTC is a client error, not a server failure."""
+    deliver(webhook_receiver, envelope(DIST))
+    answer = _upload(webhook_receiver, since=since)
+    assert answer.status_code == 422
+    assert answer.json()["message"].startswith("query.since:")
 
 
 def test_unknown_upload_is_404_with_message(webhook_receiver: ReceiverServer) -> None:

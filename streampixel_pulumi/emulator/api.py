@@ -85,7 +85,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting past the parser's recursion is not JSON
         raise ApiFailure(400, "Invalid JSON body") from None
     if not isinstance(data, dict):
         raise ApiFailure(400, "Request body must be a JSON object")

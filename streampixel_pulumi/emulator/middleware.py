@@ -198,7 +198,7 @@ def _loggable(body: bytes, too_large: bool) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting past the parser's recursion is not JSON
         return {"unparsed": f"{len(body)} bytes, not JSON"}
 
 

@@ -45,6 +45,10 @@ class TcpFaultProxy:
             target=self._loop.run_forever, name="tcpfaults", daemon=True
         )
         self._server: asyncio.Server | None = None
+        # asyncio keeps only weak references to the connection handlers' tasks, and a handler
+        # waiting on an upstream read is otherwise unreachable: without these references the
+        # garbage collector destroys it mid-wait and its sockets are never closed.
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -90,13 +94,24 @@ class TcpFaultProxy:
     async def _close(self) -> None:
         assert self._server is not None  # noqa: S101 - only called once started
         self._server.close()
+        # Connections still open (a black hole, an answer still awaited upstream) end now, so
+        # that no socket outlives the proxy's loop.
+        pending = list(self._tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         await self._server.wait_closed()
+        await asyncio.sleep(0)  # let the closed transports release their sockets
 
     def _next_fault(self) -> TcpFault:
         with self._lock:
             return self._faults.pop(0) if self._faults else TcpFault.FORWARD
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         fault = self._next_fault()
         try:
             if fault is TcpFault.RESET_ON_ACCEPT:

@@ -15,6 +15,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 __all__ = [
+    "APPROVED",
     "BUILD_APPROVED",
     "BUILD_DISTRIBUTING",
     "BUILD_DOWNLOADING",
@@ -49,6 +50,7 @@ __all__ = [
     "ProjectEvents",
     "UploadStatus",
     "derive_state",
+    "lifecycle_step",
     "to_utc",
 ]
 
@@ -97,14 +99,15 @@ TERMINAL_STATES = frozenset({LIVE, REJECTED})
 # from a 404 for a wrong path (a misconfigured status URL).
 NO_EVENTS_MESSAGE = "No events received for this upload"
 
-_APPROVED = "approved"  # a step, not a state: ready or live depending on what came before
+APPROVED = "approved"
+"""A lifecycle step, not a state: ready or live depending on what came before it."""
 _STEP_BY_STATUS = {
     STATUS_PENDING.casefold(): QUEUED,
     STATUS_DOWNLOADING.casefold(): PROCESSING,
     STATUS_EXTRACTING.casefold(): PROCESSING,
     STATUS_SAVING.casefold(): READY,
     STATUS_DISTRIBUTE.casefold(): DISTRIBUTING,
-    STATUS_APPROVED.casefold(): _APPROVED,
+    STATUS_APPROVED.casefold(): APPROVED,
     STATUS_REJECT.casefold(): REJECTED,
 }
 _STEP_BY_EVENT = {
@@ -113,7 +116,7 @@ _STEP_BY_EVENT = {
     BUILD_EXTRACTING: PROCESSING,
     BUILD_SAVING: READY,
     BUILD_DISTRIBUTING: DISTRIBUTING,
-    BUILD_APPROVED: _APPROVED,
+    BUILD_APPROVED: APPROVED,
     BUILD_REJECTED: REJECTED,
 }
 
@@ -231,8 +234,12 @@ class _EventLike(Protocol):
     def timestamp(self) -> datetime: ...
 
 
-def _step(item: _EventLike) -> str | None:
-    """The lifecycle step an event reports: by its status, else by its event name."""
+def lifecycle_step(item: _EventLike) -> str | None:
+    """The lifecycle step an event reports, by its status, else by its event name.
+
+    One of QUEUED, PROCESSING, READY, DISTRIBUTING, APPROVED and REJECTED; None for
+    webhook.test and events this package does not know.
+    """
     if item.status is not None:
         step = _STEP_BY_STATUS.get(item.status.strip().casefold())
         if step is not None:
@@ -259,12 +266,12 @@ def derive_state(events: Sequence[_EventLike]) -> DerivedState:
     objection: str | None = None
     distributed = False
     for item in ordered:
-        step = _step(item)
+        step = lifecycle_step(item)
         if step is None:
             continue
         if step == DISTRIBUTING:
             distributed = True
-        if step == _APPROVED:
+        if step == APPROVED:
             step = LIVE if distributed else READY
         state = step
         objection = item.objection if step == REJECTED else None

@@ -34,6 +34,7 @@ from streampixel_pulumi.webhooks.events import (
     ProjectEvents,
     UploadStatus,
     derive_state,
+    to_utc,
 )
 from streampixel_pulumi.webhooks.store import EventStore
 
@@ -185,6 +186,9 @@ def create_app(
             return body
         try:
             data = json.loads(body)
+            # "\ud800" escapes parse to lone surrogates, which no UTF-8 store can hold:
+            # refuse them here (UnicodeEncodeError is a ValueError) rather than fail later.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
         except (ValueError, RecursionError):
             logger.warning("refused a webhook delivery: the body is not JSON")
             return _problem(400, "The body is not valid JSON")
@@ -216,6 +220,11 @@ def create_app(
         project_id: str | None = None,
         since: datetime | None = None,
     ) -> JSONResponse:
+        if since is not None:
+            try:
+                since = to_utc(since)
+            except OverflowError:
+                return _problem(422, "query.since: out of range once converted to UTC")
         events = store.upload_events(upload_id, project_id=project_id, since=since)
         if not events:
             return _problem(404, NO_EVENTS_MESSAGE)

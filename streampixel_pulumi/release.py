@@ -126,6 +126,8 @@ def _waiting_for(error: StreampixelError) -> str:
         return "rate limited"
     if isinstance(error, BuildNotReady):
         return "build not ready yet (File has no URL)"
+    if isinstance(error, TransportError):
+        return f"Streampixel could not be reached ({error.problem})"
     return "Streampixel could not be reached"
 
 
@@ -153,6 +155,12 @@ def _explain(
         hint = (
             f"Upload {upload_id} is not a build of project {project_id}; check upload_id "
             "(and project_id)."
+        )
+    elif isinstance(error, NotFound) and error.api_message is None:
+        # Streampixel's 404s always carry a message; a bare one comes from another server.
+        hint = (
+            "The answer was not Streampixel's (a 404 without a message): check "
+            "streampixel:apiUrl (STREAMPIXEL_API_URL), which must end in /pixelStripeApi."
         )
     elif isinstance(error, NotFound):
         hint = f"Check project_id {project_id} and upload_id {upload_id} against the dashboard."

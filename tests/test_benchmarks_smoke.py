@@ -7,6 +7,8 @@ belongs to the benchmark itself, not to the test suite's pass/fail.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 from benchmarks.report import Figure, render_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+README_BLOCK = re.compile(r"<!-- readme-test: benchmark -->\n```bash\n(.*?)\n```", re.DOTALL)
 
 EXPECTED_KEYS = [
     "preview_cold",
@@ -29,10 +32,18 @@ EXPECTED_KEYS = [
 ]
 
 
+def readme_benchmark_command() -> list[str]:
+    """The benchmark command the README's Performance section gives, as argv."""
+    (command,) = README_BLOCK.findall((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    argv = shlex.split(command)
+    assert argv[0] == "python", command
+    return [sys.executable, *argv[1:]]
+
+
 def test_quick_run_reports_every_figure_with_its_baseline_and_target() -> None:
-    """`python -m benchmarks.run --quick --json` measures every figure and its baseline."""
+    """The README's benchmark command, with `--quick --json`, measures every figure."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--json"],
+        [*readme_benchmark_command(), "--quick", "--json"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

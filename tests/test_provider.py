@@ -22,6 +22,7 @@ from streampixel_pulumi.errors import (
     ConfigError,
     DistributionRejected,
     InputError,
+    NotFound,
     ProjectNotFound,
     ServerError,
     TransportError,
@@ -326,6 +327,15 @@ def test_client_errors_fail_at_once_with_message_and_fix(
     assert json.loads(answer.content)["message"] in text
     assert fix in text
     assert KEY not in text
+
+
+def test_bare_404_points_at_api_url(tmp_path: Path) -> None:
+    """A 404 without Streampixel's message (a wrong apiUrl) names streampixel:apiUrl, not the ids."""
+    api = FakeStreampixel(httpx.Response(404, text="<html>Not Found</html>"))
+    with pytest.raises(NotFound) as caught:
+        make_provider(api, tmp_path).create(inputs())
+    assert "streampixel:apiUrl" in str(caught.value)
+    assert len(api.requests) == 1
 
 
 @pytest.mark.parametrize(

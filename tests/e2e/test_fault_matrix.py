@@ -22,6 +22,7 @@ from tests.e2e.fault_matrix import (
     ROWS,
     MatrixRig,
     Row,
+    RowResult,
     expected_cells,
     honesty_problems,
     matrix_rig,
@@ -55,6 +56,34 @@ def test_calls_that_may_have_landed_are_never_repeated() -> None:
     landed = [row for row in ROWS if row.landed]
     assert landed
     assert all(row.calls <= 1 for row in landed)
+
+
+def test_reset_before_request_accepts_only_its_two_honest_endings() -> None:
+    """A reset met while reading (may have landed) or while writing (safe retry) both pass."""
+    (row,) = [row for row in ROWS if row.name == "reset-before-request"]
+    read_reset = _result(outcome="TransportError", state="A", streampixel="A", calls=0, landed=True)
+    write_reset = _result(outcome="success", state="B", streampixel="B", calls=1, landed=False)
+    repeated = _result(outcome="success", state="B", streampixel="B", calls=2, landed=False)
+    assert row.problems(read_reset) == []
+    assert row.problems(write_reset) == []
+    assert row.problems(repeated) != []
+
+
+def _result(*, outcome: str, state: str, streampixel: str, calls: int, landed: bool) -> RowResult:
+    return RowResult(
+        name="reset-before-request",
+        fault="",
+        injected="",
+        outcome=outcome,
+        message="may have reached Streampixel" if landed else "",
+        state=state,
+        streampixel=streampixel,
+        calls=calls,
+        statuses=[],
+        says_may_have_landed=landed,
+        b_distributions=1 if streampixel == "B" else 0,
+        seconds=0.0,
+    )
 
 
 def test_script_prints_the_table_and_exits_zero() -> None:

@@ -44,12 +44,6 @@ _DURATION = re.compile(
 )
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
-# A 2xx that does not confirm: Streampixel answered, so the call may well have taken effect.
-_MAY_HAVE = (
-    "It is unknown whether the request took effect; check the Streampixel dashboard before "
-    "running again."
-)
-
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -122,17 +116,17 @@ class StreampixelClient:
                 200,
                 self._redact(result.message),
                 hint="Streampixel answered success false: the distribution was not triggered.",
+                effect_unknown=False,
             )
         if result.success is None and not result.message:
             raise errors.UnexpectedResponse(
-                200, None, hint=f"The answer has neither success nor message. {_MAY_HAVE}"
+                200, None, hint="The answer has neither success nor message."
             )
         if result.upload_id is not None and result.upload_id != upload_id:
             raise errors.UnexpectedResponse(
                 200,
                 self._redact(result.message),
-                hint=f"Streampixel reported upload {result.upload_id!r}, not the one "
-                f"requested. {_MAY_HAVE}",
+                hint=f"Streampixel reported upload {result.upload_id!r}, not the one requested.",
             )
         return result
 
@@ -197,7 +191,7 @@ class StreampixelClient:
                 raise errors.UnexpectedResponse(
                     status,
                     message,
-                    hint=f"Unexpected field types in the answer: {fields}. {_MAY_HAVE}",
+                    hint=f"Unexpected field types in the answer: {fields}.",
                 ) from None
         raise _api_error(response, body, message)
 
@@ -338,7 +332,4 @@ def _message(body: dict[str, Any] | None) -> str | None:
 
 def _not_json_hint(response: httpx.Response) -> str:
     kind = response.headers.get("content-type", "no content type").split(";")[0]
-    return (
-        f"The answer was not a JSON object ({kind}, {len(response.content)} bytes), so it is "
-        "unknown whether the request took effect; check the Streampixel dashboard."
-    )
+    return f"The answer was not a JSON object ({kind}, {len(response.content)} bytes)."

@@ -179,12 +179,31 @@ class ServerError(APIError):
 
 
 class UnexpectedResponse(APIError):
-    """The answer was not one the API documents (HTML, malformed JSON, success false, ...)."""
+    """The answer was not one the API documents (HTML, malformed JSON, success false, ...).
 
-    default_hint = (
-        "Streampixel's answer was not understood, so it is unknown whether the distribution "
-        "was triggered; check the dashboard before running again."
-    )
+    Something answered, so unless the answer itself says nothing happened (`effect_unknown`
+    False, e.g. ``"success": false``), the message warns that the call may have taken effect.
+    """
+
+    default_hint = "The answer was not understood."
+
+    def __init__(
+        self,
+        status_code: int | None,
+        api_message: str | None,
+        *,
+        hint: str | None = None,
+        service: str = "Streampixel",
+        effect_unknown: bool = True,
+    ) -> None:
+        self.effect_unknown = effect_unknown
+        hint = hint if hint is not None else self.default_hint
+        if effect_unknown:
+            hint += (
+                " It is unknown whether the request took effect; check the Streampixel "
+                "dashboard before running again."
+            )
+        super().__init__(status_code, api_message, hint=hint, service=service)
 
 
 class TransportError(StreampixelError):

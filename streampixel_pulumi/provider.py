@@ -33,7 +33,7 @@ from pulumi.dynamic import (
 
 from streampixel_pulumi.checks import check_inputs
 from streampixel_pulumi.diff import decide
-from streampixel_pulumi.errors import InputError
+from streampixel_pulumi.errors import ConfigError, InputError
 from streampixel_pulumi.waits import Progress
 
 if TYPE_CHECKING:
@@ -241,7 +241,6 @@ class BuildReleaseProvider(ResourceProvider):
         when the settings are broken or the receiver cannot be asked.
         """
         from streampixel_pulumi.config import Settings, confirm_requested
-        from streampixel_pulumi.errors import ConfigError
 
         wanted = outs.get("confirm")
         try:

@@ -170,7 +170,11 @@ class StatusClient:
                 return model.model_validate_json(response.content)
             except ValidationError:
                 raise UnexpectedResponse(
-                    response.status_code, None, hint=_UNEXPECTED_HINT, service=_SERVICE
+                    response.status_code,
+                    None,
+                    hint=_UNEXPECTED_HINT,
+                    service=_SERVICE,
+                    effect_unknown=False,
                 ) from None
         raise self._error(response)
 
@@ -191,7 +195,9 @@ class StatusClient:
             return BadRequest(status, message, service=_SERVICE)
         if status >= 500:
             return ServerError(status, message, hint=_SERVER_HINT, service=_SERVICE)
-        return UnexpectedResponse(status, message, hint=_UNEXPECTED_HINT, service=_SERVICE)
+        return UnexpectedResponse(
+            status, message, hint=_UNEXPECTED_HINT, service=_SERVICE, effect_unknown=False
+        )
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -385,3 +385,22 @@ def test_api_key_absent_from_httpx_log_lines(caplog: pytest.LogCaptureFixture) -
     client = make_client(answer(200, load("user_stats.json")))
     client.user_stats(PROJECT)
     assert KEY not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "effect_unknown"),
+    [
+        ({"success": False, "message": "Queue full"}, False),
+        ({}, True),
+        ({"success": True, "uploadId": "someone-else"}, True),
+    ],
+    ids=["success-false", "empty-object", "other-upload"],
+)
+def test_unexpected_answer_warns_it_may_have_taken_effect_unless_it_says_not(
+    body: Any, effect_unknown: bool
+) -> None:
+    """Only an answer that itself says nothing was triggered drops the may-have-landed warning."""
+    with pytest.raises(errors.UnexpectedResponse) as caught:
+        make_client(answer(200, body)).distribute_file(PROJECT, UPLOAD)
+    assert caught.value.effect_unknown is effect_unknown
+    assert ("unknown whether the request took effect" in str(caught.value)) is effect_unknown
